@@ -1,0 +1,450 @@
+"""The training loop: :func:`train` drives a problem and an optimizer with a schedule.
+
+One step, in order:
+
+1. take the next minibatch and compute ``loss, grad`` at the current parameters;
+2. update :class:`~lrsched.progress.Progress` (loss, and the gradient norm or
+   other signals only when the schedule or policy ``needs`` them);
+3. end the run as ``"diverged"`` if the loss is not finite or above
+   ``divergence_factor`` × the initial loss (a result, never an exception);
+4. record a history row when an evaluation is due (the full-objective loss is
+   free for full-batch runs; otherwise it is computed off the clock);
+5. ``lr = schedule.lr(progress)`` (and ``schedule.momentum(progress)`` for
+   momentum-cycling schedules), then ``optimizer.step(params, grad, lr, state)``;
+6. advance the clocks (step, samples, epoch, training seconds, joules) and the
+   budget fraction; stop when the budget is spent.
+
+Training time excludes evaluations, history writes of evaluations and
+callbacks; it includes every loss evaluation a policy asks for (line searches
+pay for their probes).  The loop's own cost per step is a performance budget
+measured by ``benchmarks/bench_loop.py`` against a bare NumPy loop.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+
+from . import backend
+from .progress import Budget, Progress
+from .result import CORE_COLUMNS, History, Result
+from .spec import parse, spec
+
+__all__ = ["train"]
+
+_SIGNALS = frozenset({"loss", "grad_norm", "grad", "params", "probe"})
+
+
+def _as_budget(budget) -> Budget:
+    if isinstance(budget, Budget):
+        return budget
+    if isinstance(budget, dict):
+        return Budget(**budget)
+    if isinstance(budget, str):
+        return Budget.parse(budget)
+    if isinstance(budget, int) and not isinstance(budget, bool):
+        return Budget(steps=budget)
+    raise ValueError(
+        f"train: budget={budget!r} is not allowed; pass Budget(steps=...), a dict or 'steps=N'"
+    )
+
+
+def _as_schedule(schedule):
+    obj = parse(schedule)
+    kind = getattr(obj, "spec_kind", None)
+    if kind not in ("schedule", "policy") and not callable(getattr(obj, "lr", None)):
+        raise ValueError(
+            f"train: schedule={schedule!r} is a {kind}; pass a schedule or a policy spec"
+        )
+    return obj
+
+
+def _make_monitor(monitor):
+    """Return ``(monitor, owned)``; ``owned`` monitors are started and stopped here."""
+    if monitor is None:
+        return None, False
+    if isinstance(monitor, str):
+        if monitor != "auto":
+            raise ValueError(f"train: monitor={monitor!r}; use 'auto', None or a Monitor")
+        try:
+            from .telemetry import Monitor
+        except ImportError:
+            return None, False
+        return Monitor(), True
+    running = getattr(monitor, "running", False)
+    return monitor, not running
+
+
+def _default_eval_every(budget: Budget, full_batch: bool, steps_per_epoch: float) -> int:
+    if budget.steps is not None:
+        return max(1, math.ceil(budget.steps / 1000))
+    if budget.epochs is not None and steps_per_epoch:
+        return max(1, math.ceil(budget.epochs * steps_per_epoch / 1000))
+    if full_batch:
+        return 1
+    return max(1, int(steps_per_epoch // 4))
+
+
+def _copy(xp, a):
+    return xp.asarray(a, copy=True)
+
+
+def train(
+    problem,
+    optimizer,
+    schedule,
+    *,
+    budget,
+    batch_size: int | None = None,
+    seed: int = 0,
+    monitor: Any = "auto",
+    eval_every: int | None = None,
+    target: float | None = None,
+    stop_at_target: bool = False,
+    callbacks: Iterable[Callable[[Progress], Any]] = (),
+    xp=None,
+    device=None,
+    dtype=None,
+    divergence_factor: float = 1e6,
+    warmup: bool = True,
+) -> Result:
+    """Train ``problem`` with ``optimizer`` at the learning rate given by ``schedule``.
+
+    Parameters
+    ----------
+    problem, optimizer, schedule : object or str
+        Components or their specs, e.g. ``"logistic(dataset='breast_cancer')"``,
+        ``"sgd(momentum=0.9)"``, ``"cosine(peak=0.5, horizon=1000)"``.  ``schedule``
+        may be an adaptive policy.
+    budget : Budget, dict, str or int
+        Limits of the run; it stops when any is reached (an int means steps).
+    batch_size : int, optional
+        Minibatch size; ``None`` is full batch.
+    seed : int
+        Seeds the initial parameters and the minibatch order.
+    monitor : ``"auto"``, None or Monitor
+        Telemetry; ``None`` turns it off, an instance is used as given.
+    eval_every : int, optional
+        Steps between evaluations of the full objective (and history rows).
+        Default: about 1000 rows over a step budget; every step for full-batch
+        runs on time or energy budgets; four per epoch otherwise.
+    target : float, optional
+        A loss value; the summary reports steps, seconds and joules to reach it.
+    stop_at_target : bool
+        End the run at the first evaluation that reaches ``target``.
+    callbacks : iterable of callables
+        Called as ``cb(progress)`` at each evaluation, off the clock; returning
+        ``True`` stops the run.
+    xp, device, dtype
+        Array backend (NumPy float64 by default).
+    divergence_factor : float
+        A loss above this multiple of the initial loss counts as divergence.
+    warmup : bool
+        Run one throw-away step on copies before the clock starts, so
+        just-in-time compilation and first-touch costs are not timed.
+
+    Returns
+    -------
+    Result
+        ``history`` (columns) and ``summary`` (status, losses, time, energy, ...).
+
+    Examples
+    --------
+    >>> from lrsched import train
+    >>> r = train("quadratic(dim=10, kappa=10.0)", "sgd", "constant(lr=1.0)",
+    ...           budget="steps=50", monitor=None)
+    >>> r.status, r.summary["final_loss"] < 1e-3
+    ('done', True)
+    """
+    problem = parse(problem, "problem")
+    optimizer = parse(optimizer, "optimizer")
+    schedule = _as_schedule(schedule)
+    budget = _as_budget(budget)
+    if batch_size is not None:
+        batch_size = int(batch_size)
+        if batch_size <= 0:
+            raise ValueError(f"train: batch_size={batch_size} is not allowed; use an integer > 0")
+    if eval_every is not None and (int(eval_every) != eval_every or eval_every < 1):
+        raise ValueError(f"train: eval_every={eval_every!r} is not allowed; use an integer >= 1")
+    needs = frozenset(getattr(schedule, "needs", frozenset()))
+    unknown = needs - _SIGNALS
+    if unknown:
+        raise ValueError(f"train: {spec(schedule)} needs unknown signals {sorted(unknown)}")
+
+    xp = backend.resolve(xp)
+    params = problem.init(seed, xp=xp, device=device, dtype=dtype)
+    xp = backend.namespace(params)
+    state = optimizer.init(params)
+
+    n_samples = problem.n_samples
+    full_batch = batch_size is None or n_samples is None or batch_size >= n_samples
+    stream = problem.batches(seed, None if full_batch else batch_size,
+                             xp=xp, device=device, dtype=dtype)
+    steps_per_epoch = (n_samples / (batch_size or n_samples)) if n_samples else 0.0
+    if eval_every is None:
+        eval_every = _default_eval_every(budget, full_batch, steps_per_epoch)
+    eval_every = int(eval_every)
+    eval_is_free = full_batch and optimizer.eval_params(params, state) is params
+
+    run_spec = {
+        "problem": spec(problem),
+        "optimizer": spec(optimizer),
+        "schedule": spec(schedule),
+        "budget": str(budget),
+        "batch_size": batch_size,
+        "seed": seed,
+        "backend": backend.xp_name(xp),
+        "dtype": str(params.dtype),
+    }
+
+    if warmup:
+        _warm_up(problem, optimizer, params, xp)
+
+    monitor, owned = _make_monitor(monitor)
+    if owned:
+        monitor.start()
+    try:
+        if budget.joules is not None:
+            _require_energy(monitor)
+        telemetry_columns = tuple(monitor.columns) if monitor is not None else ()
+        history = History(CORE_COLUMNS + telemetry_columns,
+                          capacity=(budget.steps // eval_every + 4) if budget.steps else 1024)
+        result = _run(problem, optimizer, schedule, budget, params, state, stream, xp,
+                      n_samples, full_batch, eval_every, eval_is_free, needs, monitor,
+                      history, target, stop_at_target, tuple(callbacks), divergence_factor)
+    finally:
+        if owned and monitor is not None:
+            monitor.stop()
+    result.spec = run_spec
+    return result
+
+
+def _require_energy(monitor) -> None:
+    joules = None
+    if monitor is not None:
+        snap = monitor.latest if monitor.latest is not None else monitor.sample_now()
+        joules = getattr(snap, "joules", None)
+    if joules is None:
+        raise ValueError(
+            "train: Budget(joules=...) needs an energy measurement and none is available here; "
+            "pass monitor=Monitor(estimate_watts_per_core=W) to use an estimate"
+        )
+
+
+def _warm_up(problem, optimizer, params, xp) -> None:
+    """One full-batch step on copies, so compilation and first-touch costs stay off the clock."""
+    trial = _copy(xp, params)
+    state = optimizer.init(trial)
+    batch = None
+    _, grad = problem.loss_and_grad(trial, batch)
+    optimizer.step(trial, grad, 0.0, state)
+    problem.loss(trial)
+
+
+def _run(problem, optimizer, schedule, budget, params, state, stream, xp, n_samples,
+         full_batch, eval_every, eval_is_free, needs, monitor, history, target,
+         stop_at_target, callbacks, divergence_factor) -> Result:
+    clock = time.perf_counter
+    progress = Progress()
+    fraction_of = budget.fraction_function()
+    inv_n = 1.0 / n_samples if n_samples else 0.0
+
+    loss_and_grad = problem.loss_and_grad
+    opt_step = optimizer.step
+    schedule_lr = schedule.lr
+    momentum_of = getattr(schedule, "momentum", None)
+    cycles_momentum = momentum_of is not None and momentum_of(progress) is not None
+    want_norm = "grad_norm" in needs
+    want_grad = "grad" in needs
+    want_params = "params" in needs
+    want_probe = "probe" in needs
+    norm = getattr(getattr(xp, "linalg", None), "vector_norm", None) or np.linalg.norm
+
+    width = history.width
+    telemetry_width = width - len(CORE_COLUMNS)
+    flat = history.flat
+    capacity = history.capacity
+
+    # initial evaluation, off the clock
+    initial_loss = problem.loss(optimizer.eval_params(params, state))
+    limit = divergence_factor * max(abs(initial_loss), 1e-12)
+    best_loss = initial_loss
+    status, reason = "done", None
+    to_target = None
+    probes = [0]
+    excluded = 0.0
+    step = 0
+    samples = 0
+    next_eval = 0
+    last_eval_loss = initial_loss
+    snapshot = None
+    row_of, row = None, None
+    batch = None
+
+    def probe_factory(batch, grad, base_params):
+        def probe(lr):
+            probes[0] += 1
+            return problem.loss(base_params - lr * grad, batch)
+        return probe
+
+    start = clock()
+    while True:
+        batch, n = next(stream)
+        loss, grad = loss_and_grad(params, batch)
+        progress.loss = loss
+        if want_norm:
+            progress.grad_norm = float(norm(grad))
+        if want_grad:
+            progress.grad = grad
+        if want_params:
+            progress.params = params
+        if want_probe:
+            progress.probe = probe_factory(batch, grad, params)
+
+        if not loss <= limit:  # nan, inf, or exploding
+            status = "diverged"
+            reason = "non-finite loss" if not math.isfinite(loss) else (
+                f"loss {loss:.3g} exceeded {divergence_factor:g} x the initial loss")
+            break
+
+        lr = schedule_lr(progress)
+        if not lr == lr or lr < 0.0:  # a policy may produce nan or a negative rate
+            status = "diverged"
+            reason = f"learning rate became {lr!r}"
+            break
+
+        if step == next_eval:
+            t0 = clock()
+            if eval_is_free:
+                eval_loss = loss
+            else:
+                eval_loss = problem.loss(optimizer.eval_params(params, state))
+            last_eval_loss = eval_loss
+            progress.eval_loss = eval_loss
+            if eval_loss < best_loss:
+                best_loss = eval_loss
+            if history.size == capacity:
+                history.grow()
+                flat = history.flat
+                capacity = history.capacity
+            j = history.size * width
+            flat[j] = step
+            flat[j + 1] = progress.epoch
+            flat[j + 2] = samples
+            flat[j + 3] = progress.seconds
+            flat[j + 4] = lr
+            flat[j + 5] = eval_loss
+            flat[j + 6] = loss
+            flat[j + 7] = probes[0]
+            if telemetry_width:
+                snapshot = progress.snapshot
+                if snapshot is not None:
+                    if snapshot is not row_of:
+                        row_of, row = snapshot, _row_array(snapshot)
+                    flat[j + 8: j + width] = row
+            history.size += 1
+            next_eval += eval_every
+            stop = False
+            if target is not None and to_target is None and eval_loss <= target:
+                to_target = (step, progress.seconds, progress.joules)
+                stop = stop_at_target
+            for cb in callbacks:
+                if cb(progress):
+                    stop = True
+            excluded += clock() - t0
+            if stop:
+                break
+
+        if cycles_momentum:
+            params = opt_step(params, grad, lr, state, momentum=momentum_of(progress))
+        else:
+            params = opt_step(params, grad, lr, state)
+        progress.lr = lr
+        step += 1
+        samples += n
+        progress.step = step
+        progress.samples = samples
+        progress.epoch = samples * inv_n
+        progress.seconds = clock() - start - excluded
+        if monitor is not None:
+            snapshot = monitor.latest
+            progress.snapshot = snapshot
+            if snapshot is not None:
+                progress.joules = snapshot.joules
+        fraction = fraction_of(progress)
+        progress.fraction = fraction
+        if fraction >= 1.0:
+            break
+
+    backend.synchronize(xp)
+    seconds = clock() - start - excluded
+    progress.seconds = seconds
+
+    # final evaluation and row, off the clock
+    final_params = optimizer.eval_params(params, state)
+    if status == "done":
+        final_loss = problem.loss(final_params)
+        if final_loss < best_loss:
+            best_loss = final_loss
+        if target is not None and to_target is None and final_loss <= target:
+            to_target = (step, seconds, progress.joules)
+    else:
+        final_loss = math.nan if not math.isfinite(progress.loss) else progress.loss
+    last_row_step = flat[(history.size - 1) * width] if history.size else -1
+    if last_row_step != step:
+        if history.size == capacity:
+            history.grow()
+            flat = history.flat
+        j = history.size * width
+        values = (step, progress.epoch, samples, seconds, progress.lr, final_loss,
+                  progress.loss, probes[0])
+        for k, v in enumerate(values):
+            flat[j + k] = np.nan if v is None else float(v)
+        if telemetry_width and monitor is not None:
+            snap = monitor.latest
+            if snap is not None:
+                flat[j + 8: j + width] = _row_array(snap)
+        history.size += 1
+    columns = history.columns()
+
+    f_star = getattr(problem, "f_star", None) if status == "done" else None
+    joules = progress.joules
+    peak_rss = None
+    if "rss_bytes" in columns and np.isfinite(columns["rss_bytes"]).any():
+        peak_rss = int(np.nanmax(columns["rss_bytes"]))
+    summary = {
+        "status": status,
+        "reason": reason,
+        "initial_loss": float(initial_loss),
+        "final_loss": float(final_loss),
+        "best_loss": float(best_loss),
+        "f_star": None if f_star is None else float(f_star),
+        "gap": None if (f_star is None or status != "done") else float(final_loss - f_star),
+        "steps": step,
+        "epochs": progress.epoch,
+        "samples": samples,
+        "seconds": seconds,
+        "joules": joules,
+        "joules_quality": getattr(snapshot, "joules_quality", None) if joules is not None else None,
+        "probes": probes[0],
+        "final_lr": None if math.isnan(progress.lr) else float(progress.lr),
+        "target": target,
+        "steps_to_target": None if to_target is None else to_target[0],
+        "seconds_to_target": None if to_target is None else to_target[1],
+        "joules_to_target": None if to_target is None else to_target[2],
+        "peak_rss_bytes": peak_rss,
+        "eval_every": eval_every,
+        "last_eval_loss": float(last_eval_loss),
+    }
+    return Result(history=columns, summary=summary, params=final_params)
+
+
+def _row_array(snapshot):
+    """Telemetry values of a snapshot as a float64 buffer (``nan`` for unavailable)."""
+    row = np.array([np.nan if v is None else float(v) for v in snapshot.row()], dtype=np.float64)
+    return memoryview(row).cast("B").cast("d")
+
