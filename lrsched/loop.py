@@ -14,7 +14,13 @@ One step, in order:
 6. advance the clocks (step, samples, epoch, training seconds, joules) and the
    budget fraction; stop when the budget is spent.
 
-Training time excludes evaluations, history writes of evaluations and
+Observers (the live view of :mod:`lrsched.live`, the run log of
+:mod:`lrsched.runs`) implement ``start(run_spec, column_names, budget, monitor)``,
+``row(progress, history)`` (called after each history row is written, off the
+clock; the row is ``history.buffer[history.size - 1]``), ``end(result)`` and
+``close()`` (always called, also when the run raises).
+
+Training time excludes evaluations, history writes, observers and
 callbacks; it includes every loss evaluation a policy asks for (line searches
 pay for their probes).  The loop's own cost per step is a performance budget
 measured by ``benchmarks/bench_loop.py`` against a bare NumPy loop.
@@ -79,14 +85,17 @@ def _make_monitor(monitor):
     return monitor, not running
 
 
-def _default_eval_every(budget: Budget, full_batch: bool, steps_per_epoch: float) -> int:
+def _default_eval_every(budget: Budget, steps_per_epoch: float, step_seconds: float) -> int:
+    """About 1000 history rows per run, whatever the budget's unit."""
     if budget.steps is not None:
         return max(1, math.ceil(budget.steps / 1000))
     if budget.epochs is not None and steps_per_epoch:
         return max(1, math.ceil(budget.epochs * steps_per_epoch / 1000))
-    if full_batch:
-        return 1
-    return max(1, int(steps_per_epoch // 4))
+    if budget.samples is not None and steps_per_epoch:
+        return max(1, math.ceil(budget.samples / 1000 / max(1.0, 1.0 / steps_per_epoch)))
+    # time or energy budgets: space rows by the warm-up step time
+    row_seconds = budget.seconds / 1000 if budget.seconds is not None else 0.01
+    return max(1, int(row_seconds / max(step_seconds, 1e-9)))
 
 
 def _copy(xp, a):
@@ -106,6 +115,8 @@ def train(
     target: float | None = None,
     stop_at_target: bool = False,
     callbacks: Iterable[Callable[[Progress], Any]] = (),
+    progress: bool | str = False,
+    log=None,
     xp=None,
     device=None,
     dtype=None,
@@ -139,6 +150,11 @@ def train(
     callbacks : iterable of callables
         Called as ``cb(progress)`` at each evaluation, off the clock; returning
         ``True`` stops the run.
+    progress : bool or ``"auto"``
+        Show a live view of progress and consumption (``"auto"``: only when
+        stdout is a terminal; plain periodic lines otherwise when ``True``).
+    log : str or path, optional
+        Write a JSON Lines run log there (see :mod:`lrsched.runs`).
     xp, device, dtype
         Array backend (NumPy float64 by default).
     divergence_factor : float
@@ -173,7 +189,7 @@ def train(
     needs = frozenset(getattr(schedule, "needs", frozenset()))
     unknown = needs - _SIGNALS
     if unknown:
-        raise ValueError(f"train: {spec(schedule)} needs unknown signals {sorted(unknown)}")
+        raise ValueError(f"train: {_label(schedule)} needs unknown signals {sorted(unknown)}")
 
     xp = backend.resolve(xp)
     params = problem.init(seed, xp=xp, device=device, dtype=dtype)
@@ -185,15 +201,12 @@ def train(
     stream = problem.batches(seed, None if full_batch else batch_size,
                              xp=xp, device=device, dtype=dtype)
     steps_per_epoch = (n_samples / (batch_size or n_samples)) if n_samples else 0.0
-    if eval_every is None:
-        eval_every = _default_eval_every(budget, full_batch, steps_per_epoch)
-    eval_every = int(eval_every)
     eval_is_free = full_batch and optimizer.eval_params(params, state) is params
 
     run_spec = {
-        "problem": spec(problem),
-        "optimizer": spec(optimizer),
-        "schedule": spec(schedule),
+        "problem": _label(problem),
+        "optimizer": _label(optimizer),
+        "schedule": _label(schedule),
         "budget": str(budget),
         "batch_size": batch_size,
         "seed": seed,
@@ -201,8 +214,11 @@ def train(
         "dtype": str(params.dtype),
     }
 
-    if warmup:
-        _warm_up(problem, optimizer, params, xp)
+    step_seconds = _warm_up(problem, optimizer, params, xp) if warmup else 1e-3
+    if eval_every is None:
+        eval_every = _default_eval_every(budget, steps_per_epoch, step_seconds)
+    eval_every = int(eval_every)
+    observers = _make_observers(progress, log)
 
     monitor, owned = _make_monitor(monitor)
     if owned:
@@ -213,14 +229,44 @@ def train(
         telemetry_columns = tuple(monitor.columns) if monitor is not None else ()
         history = History(CORE_COLUMNS + telemetry_columns,
                           capacity=(budget.steps // eval_every + 4) if budget.steps else 1024)
+        for obs in observers:
+            obs.start(run_spec, history.names, budget, monitor)
         result = _run(problem, optimizer, schedule, budget, params, state, stream, xp,
-                      n_samples, full_batch, eval_every, eval_is_free, needs, monitor,
-                      history, target, stop_at_target, tuple(callbacks), divergence_factor)
+                      n_samples, eval_every, eval_is_free, needs, monitor, history, target,
+                      stop_at_target, tuple(callbacks), observers, divergence_factor)
+        result.spec = run_spec
+        for obs in observers:
+            obs.end(result)
     finally:
         if owned and monitor is not None:
             monitor.stop()
-    result.spec = run_spec
+        for obs in observers:
+            obs.close()
     return result
+
+
+def _label(obj) -> str:
+    """The spec of a registered component, or ``<ClassName>`` for a user's own object."""
+    try:
+        return spec(obj)
+    except TypeError:
+        return f"<{type(obj).__name__}>"
+
+
+def _make_observers(progress, log) -> list:
+    """Live view and run log; both are called only at history rows, off the clock."""
+    observers = []
+    if progress:
+        from .live import LiveView
+
+        view = LiveView.auto() if progress == "auto" else LiveView()
+        if view is not None:
+            observers.append(view)
+    if log is not None:
+        from .runs import RunLog
+
+        observers.append(RunLog(log))
+    return observers
 
 
 def _require_energy(monitor) -> None:
@@ -235,29 +281,34 @@ def _require_energy(monitor) -> None:
         )
 
 
-def _warm_up(problem, optimizer, params, xp) -> None:
-    """One full-batch step on copies, so compilation and first-touch costs stay off the clock."""
+def _warm_up(problem, optimizer, params, xp) -> float:
+    """Two full-batch steps on copies, so compilation and first-touch costs stay off
+    the clock; returns the seconds of the second one (a step-time estimate)."""
     trial = _copy(xp, params)
     state = optimizer.init(trial)
-    batch = None
-    _, grad = problem.loss_and_grad(trial, batch)
-    optimizer.step(trial, grad, 0.0, state)
+    seconds = 0.0
+    for _ in range(2):
+        t0 = time.perf_counter()
+        _, grad = problem.loss_and_grad(trial, None)
+        trial = optimizer.step(trial, grad, 0.0, state)
+        backend.synchronize(xp)
+        seconds = time.perf_counter() - t0
     problem.loss(trial)
+    return seconds
 
 
 def _run(problem, optimizer, schedule, budget, params, state, stream, xp, n_samples,
-         full_batch, eval_every, eval_is_free, needs, monitor, history, target,
-         stop_at_target, callbacks, divergence_factor) -> Result:
+         eval_every, eval_is_free, needs, monitor, history, target, stop_at_target,
+         callbacks, observers, divergence_factor) -> Result:
     clock = time.perf_counter
     progress = Progress()
     fraction_of = budget.fraction_function()
-    inv_n = 1.0 / n_samples if n_samples else 0.0
 
     loss_and_grad = problem.loss_and_grad
     opt_step = optimizer.step
     schedule_lr = schedule.lr
-    momentum_of = getattr(schedule, "momentum", None)
-    cycles_momentum = momentum_of is not None and momentum_of(progress) is not None
+    cycles_momentum = bool(getattr(schedule, "cycles_momentum", False))
+    momentum_of = schedule.momentum if cycles_momentum else None
     want_norm = "grad_norm" in needs
     want_grad = "grad" in needs
     want_params = "params" in needs
@@ -355,6 +406,8 @@ def _run(problem, optimizer, schedule, budget, params, state, stream, xp, n_samp
             for cb in callbacks:
                 if cb(progress):
                     stop = True
+            for obs in observers:
+                obs.row(progress, history)
             excluded += clock() - t0
             if stop:
                 break
@@ -368,7 +421,7 @@ def _run(problem, optimizer, schedule, budget, params, state, stream, xp, n_samp
         samples += n
         progress.step = step
         progress.samples = samples
-        progress.epoch = samples * inv_n
+        progress.epoch = samples / n_samples if n_samples else 0.0
         progress.seconds = clock() - start - excluded
         if monitor is not None:
             snapshot = monitor.latest
@@ -409,6 +462,8 @@ def _run(problem, optimizer, schedule, budget, params, state, stream, xp, n_samp
             if snap is not None:
                 flat[j + 8: j + width] = _row_array(snap)
         history.size += 1
+        for obs in observers:
+            obs.row(progress, history)
     columns = history.columns()
 
     f_star = getattr(problem, "f_star", None) if status == "done" else None

@@ -144,26 +144,27 @@ class Budget:
 
         The training loop calls it once per step, so it avoids generic dispatch.
         """
-        pairs = [(_PROGRESS_FIELD[n], 1.0 / v) for n, v in self.limits.items()]
+        # divisions, not multiplications by 1/limit: consumed == limit must give exactly 1.0
+        pairs = [(_PROGRESS_FIELD[n], v) for n, v in self.limits.items()]
         if len(pairs) == 1:
-            attr, inv = pairs[0]
+            attr, limit = pairs[0]
             if attr == "step":
-                return lambda p: min(p.step * inv, 1.0)
+                return lambda p: min(p.step / limit, 1.0)
             if attr == "seconds":
-                return lambda p: min(p.seconds * inv, 1.0)
+                return lambda p: min(p.seconds / limit, 1.0)
 
             def one(p):
                 used = getattr(p, attr)
-                return 0.0 if used is None else min(used * inv, 1.0)
+                return 0.0 if used is None else min(used / limit, 1.0)
 
             return one
 
         def many(p):
             best = 0.0
-            for a, inv_limit in pairs:
+            for a, lim in pairs:
                 used = getattr(p, a)
                 if used is not None:
-                    value = used * inv_limit
+                    value = used / lim
                     if value > best:
                         best = value
             return min(best, 1.0)
