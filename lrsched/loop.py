@@ -370,7 +370,7 @@ def _run(problem, optimizer, schedule, budget, params, state, stream, xp, n_samp
 
         if step == next_eval:
             t0 = clock()
-            if eval_is_free:
+            if eval_is_free and batch is None:  # a noisy problem may hand out noise batches
                 eval_loss = loss
             else:
                 eval_loss = problem.loss(optimizer.eval_params(params, state))
