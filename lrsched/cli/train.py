@@ -28,6 +28,12 @@ def add_parser(sub) -> None:
     p.add_argument("--estimate-watts-per-core", type=float, default=None, metavar="W",
                    help="estimate energy from CPU time when no energy counter exists")
     p.add_argument("--plot", metavar="FILE", help="write a PNG of the run")
+    p.add_argument("--log", metavar="FILE.jsonl",
+                   help="write a JSON Lines run log (header, rows, alerts, summary); "
+                        "read it with `lrsched plot` or lrsched.runs.load; .csv writes CSV")
+    p.add_argument("--progress", choices=("auto", "on", "off"), default="auto",
+                   help="live view of progress and consumption: auto (in a terminal only), "
+                        "on (plain lines when not a terminal), off")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(run=run)
 
@@ -58,6 +64,13 @@ def run(args) -> int:
         raise UsageError("--estimate-watts-per-core must be a number > 0")
     if args.plot:
         _check_output(args.plot, "--plot")
+    if args.log:
+        from ..runs import check_path
+
+        try:
+            check_path(args.log, "--log")
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
 
     monitor = "auto"
     if args.no_telemetry:
@@ -68,16 +81,19 @@ def run(args) -> int:
         monitor = Monitor(estimate_watts_per_core=args.estimate_watts_per_core)
     result = train(problem, optimizer, schedule, budget=budget, batch_size=args.batch_size,
                    seed=args.seed, eval_every=args.eval_every, target=args.target,
-                   dtype=args.dtype, monitor=monitor)
+                   dtype=args.dtype, monitor=monitor, log=args.log,
+                   progress={"auto": "auto", "on": True, "off": False}[args.progress])
     if args.json:
         print(json.dumps(result.to_json(), indent=2))
     else:
         print(format_summary(result))
     if args.plot:
-        from ..plots import run as plot_run
+        from ..plots.run import run as plot_run
 
         plot_run(result, out=args.plot)
         print(f"plot written to {args.plot}")
+    if args.log:
+        print(f"run log written to {args.log}")
     return 0
 
 
