@@ -85,17 +85,23 @@ def _make_monitor(monitor):
     return monitor, not running
 
 
-def _default_eval_every(budget: Budget, steps_per_epoch: float, step_seconds: float) -> int:
-    """About 1000 history rows per run, whatever the budget's unit."""
+def _default_eval_every(budget: Budget, steps_per_epoch: float, step_seconds: float,
+                        eval_seconds: float) -> int:
+    """About 1000 history rows per run, whatever the budget's unit; and, when an
+    evaluation is not free, evaluations spaced so they cost at most about a tenth
+    of the training time (they are off the clock, but they are still wall time)."""
     if budget.steps is not None:
         return max(1, math.ceil(budget.steps / 1000))
     if budget.epochs is not None and steps_per_epoch:
         return max(1, math.ceil(budget.epochs * steps_per_epoch / 1000))
     if budget.samples is not None and steps_per_epoch:
         return max(1, math.ceil(budget.samples / 1000 / max(1.0, 1.0 / steps_per_epoch)))
-    # time or energy budgets: space rows by the warm-up step time
+    # time or energy budgets: space rows by the measured warm-up step time
+    step_seconds = max(step_seconds, 1e-9)
     row_seconds = budget.seconds / 1000 if budget.seconds is not None else 0.01
-    return max(1, int(row_seconds / max(step_seconds, 1e-9)))
+    by_rows = int(row_seconds / step_seconds)
+    by_cost = math.ceil(10.0 * eval_seconds / step_seconds)
+    return max(1, by_rows, by_cost)
 
 
 def _copy(xp, a):
@@ -150,11 +156,11 @@ def train(
     callbacks : iterable of callables
         Called as ``cb(progress)`` at each evaluation, off the clock; returning
         ``True`` stops the run.
-    progress : bool or ``"auto"``
+    progress : bool, ``"auto"`` or LiveView
         Show a live view of progress and consumption (``"auto"``: only when
         stdout is a terminal; plain periodic lines otherwise when ``True``).
-    log : str or path, optional
-        Write a JSON Lines run log there (see :mod:`lrsched.runs`).
+    log : str, path or RunLog, optional
+        Write a JSON Lines (or ``.csv``) run log there (see :mod:`lrsched.runs`).
     xp, device, dtype
         Array backend (NumPy float64 by default).
     divergence_factor : float
@@ -190,6 +196,9 @@ def train(
     unknown = needs - _SIGNALS
     if unknown:
         raise ValueError(f"train: {_label(schedule)} needs unknown signals {sorted(unknown)}")
+    bind = getattr(schedule, "bind", None)  # policies read problem constants (polyak: f*)
+    if bind is not None:
+        bind(problem)
 
     xp = backend.resolve(xp)
     params = problem.init(seed, xp=xp, device=device, dtype=dtype)
@@ -214,9 +223,13 @@ def train(
         "dtype": str(params.dtype),
     }
 
-    step_seconds = _warm_up(problem, optimizer, params, xp) if warmup else 1e-3
+    warm_batch = None if full_batch else next(problem.batches(seed + 1, batch_size, xp=xp,
+                                                                   device=device, dtype=dtype))[0]
+    step_seconds, eval_seconds = (_warm_up(problem, optimizer, params, xp, warm_batch)
+                                  if warmup else (1e-3, 0.0))
     if eval_every is None:
-        eval_every = _default_eval_every(budget, steps_per_epoch, step_seconds)
+        eval_every = _default_eval_every(budget, steps_per_epoch, step_seconds,
+                                         0.0 if eval_is_free else eval_seconds)
     eval_every = int(eval_every)
     observers = _make_observers(progress, log)
 
@@ -256,13 +269,17 @@ def _label(obj) -> str:
 def _make_observers(progress, log) -> list:
     """Live view and run log; both are called only at history rows, off the clock."""
     observers = []
-    if progress:
+    if hasattr(progress, "row"):  # a configured LiveView (or any observer)
+        observers.append(progress)
+    elif progress:
         from .live import LiveView
 
         view = LiveView.auto() if progress == "auto" else LiveView()
         if view is not None:
             observers.append(view)
-    if log is not None:
+    if hasattr(log, "row"):  # a configured RunLog, e.g. with alert rules or TensorBoard
+        observers.append(log)
+    elif log is not None:
         from .runs import RunLog
 
         observers.append(RunLog(log))
@@ -281,20 +298,22 @@ def _require_energy(monitor) -> None:
         )
 
 
-def _warm_up(problem, optimizer, params, xp) -> float:
-    """Two full-batch steps on copies, so compilation and first-touch costs stay off
-    the clock; returns the seconds of the second one (a step-time estimate)."""
+def _warm_up(problem, optimizer, params, xp, batch) -> tuple[float, float]:
+    """Two steps on copies (on ``batch``, a minibatch or ``None``), so compilation and
+    first-touch costs stay off the clock.  Returns the seconds of the second step and
+    of one full-objective evaluation: the estimates that space the evaluations."""
     trial = _copy(xp, params)
     state = optimizer.init(trial)
-    seconds = 0.0
+    step_seconds = 0.0
     for _ in range(2):
         t0 = time.perf_counter()
-        _, grad = problem.loss_and_grad(trial, None)
+        _, grad = problem.loss_and_grad(trial, batch)
         trial = optimizer.step(trial, grad, 0.0, state)
         backend.synchronize(xp)
-        seconds = time.perf_counter() - t0
-    problem.loss(trial)
-    return seconds
+        step_seconds = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    problem.loss(optimizer.eval_params(trial, state))
+    return step_seconds, time.perf_counter() - t0
 
 
 def _run(problem, optimizer, schedule, budget, params, state, stream, xp, n_samples,
@@ -342,6 +361,7 @@ def _run(problem, optimizer, schedule, budget, params, state, stream, xp, n_samp
             return problem.loss(base_params - lr * grad, batch)
         return probe
 
+    extra = progress.extra
     start = clock()
     while True:
         batch, n = next(stream)
@@ -366,6 +386,9 @@ def _run(problem, optimizer, schedule, budget, params, state, stream, xp, n_samp
         if not lr == lr or lr < 0.0:  # a policy may produce nan or a negative rate
             status = "diverged"
             reason = f"learning rate became {lr!r}"
+            break
+        if extra and "stop" in extra:  # a policy asks for a clean stop (guard)
+            reason = f"stopped by the policy: {extra['stop']}"
             break
 
         if step == next_eval:
