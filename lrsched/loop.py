@@ -382,6 +382,19 @@ def _run(problem, optimizer, schedule, budget, params, state, stream, xp, n_samp
                 f"loss {loss:.3g} exceeded {divergence_factor:g} x the initial loss")
             break
 
+        evaluate = step == next_eval
+        if evaluate:  # before the policy reads progress, so eval_loss is this iterate's
+            if eval_is_free and batch is None:  # a noisy problem may hand out noise batches
+                eval_loss = loss
+            else:
+                t0 = clock()
+                eval_loss = problem.loss(optimizer.eval_params(params, state))
+                excluded += clock() - t0
+            last_eval_loss = eval_loss
+            progress.eval_loss = eval_loss
+            if eval_loss < best_loss:
+                best_loss = eval_loss
+
         lr = schedule_lr(progress)
         if not lr == lr or lr < 0.0:  # a policy may produce nan or a negative rate
             status = "diverged"
@@ -391,16 +404,8 @@ def _run(problem, optimizer, schedule, budget, params, state, stream, xp, n_samp
             reason = f"stopped by the policy: {extra['stop']}"
             break
 
-        if step == next_eval:
+        if evaluate:
             t0 = clock()
-            if eval_is_free and batch is None:  # a noisy problem may hand out noise batches
-                eval_loss = loss
-            else:
-                eval_loss = problem.loss(optimizer.eval_params(params, state))
-            last_eval_loss = eval_loss
-            progress.eval_loss = eval_loss
-            if eval_loss < best_loss:
-                best_loss = eval_loss
             if history.size == capacity:
                 history.grow()
                 flat = history.flat

@@ -10,6 +10,13 @@ import pytest
 
 os.environ.setdefault("LRSCHED_CACHE_DIR", os.path.join(os.path.dirname(__file__), ".cache"))
 
+try:  # one BLAS thread: tiny matrix products on a shared 2-core machine are much faster so
+    from threadpoolctl import threadpool_limits
+
+    _BLAS_LIMIT = threadpool_limits(limits=1, user_api="blas")
+except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+    _BLAS_LIMIT = None
+
 
 def _backends():
     out = [pytest.param("numpy", id="numpy"), pytest.param("array_api_strict", id="strict")]
