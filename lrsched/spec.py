@@ -287,14 +287,18 @@ def spec(obj) -> str:
         raise TypeError(f"{cls.__name__} is not a registered component; it has no spec")
     parts: list[str] = []
     positional_ok = True
+    # A class may store an argument under another name when the argument's name is taken
+    # by a method (``constant(lr)`` vs ``Schedule.lr(progress)``): ``spec_attributes = {"lr": "value"}``.
+    spec_attributes = getattr(cls, "spec_attributes", {})
     for p in inspect.signature(cls).parameters.values():
         if p.kind is p.VAR_KEYWORD:
             continue
-        if not hasattr(obj, p.name):
+        attribute = spec_attributes.get(p.name, p.name)
+        if not hasattr(obj, attribute):
             raise TypeError(
                 f"{cls.__name__} must store constructor argument {p.name!r} as an attribute"
             )
-        value = getattr(obj, p.name)
+        value = getattr(obj, attribute)
         if p.kind is p.VAR_POSITIONAL:
             parts.extend(_format(v) for v in value)
             positional_ok = False
