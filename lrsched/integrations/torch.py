@@ -33,7 +33,9 @@ import time
 from ..progress import Budget, Progress
 from ..spec import parse, spec
 
-__all__ = ["LRScheduler"]  # noqa: F822 - built on first access, see __getattr__
+from .torch_monitor import RunMonitor
+
+__all__ = ["LRScheduler", "RunMonitor"]  # noqa: F822 - LRScheduler is built on first access
 
 #: ``state_dict()["format"]``; bump ``_VERSION`` when the schema changes.
 _FORMAT = "lrsched.integrations.torch.LRScheduler"

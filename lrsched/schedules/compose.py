@@ -78,6 +78,12 @@ class Warmup(Schedule):
     [0.0, 0.5, 1.0, 0.5, 0.0]
     """
 
+    def __new__(cls, inner, steps, start=0.0, clock="step"):
+        # A policy has no closed form: it builds its own warmup (lrsched.policies.compose).
+        if getattr(inner, "spec_kind", None) == "policy":
+            return inner.composite("warmup", steps, start=start, clock=clock)
+        return super().__new__(cls)
+
     def __init__(self, inner, steps, start=0.0, clock="step"):
         owner = "warmup"
         inner = _schedule(owner, "inner", inner)
@@ -188,6 +194,11 @@ class Scale(Schedule):
     >>> Scale(Constant(0.5), factor=0.2)(7)
     0.1
     """
+
+    def __new__(cls, inner, factor, clock="step"):
+        if getattr(inner, "spec_kind", None) == "policy":  # see Warmup.__new__
+            return inner.composite("scale", factor, clock=clock)
+        return super().__new__(cls)
 
     def __init__(self, inner, factor, clock="step"):
         owner = "scale"

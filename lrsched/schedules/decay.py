@@ -100,7 +100,10 @@ class WSD(Schedule):
         self._decay_length = float(round(length)) if abs(length - round(length)) <= 1e-9 * max(
             1.0, length) else length
         self._stable_end = self._horizon - self._decay_length
-        self._warmup = number(owner, "warmup", warmup, low=0, high=self._stable_end)
+        # a warmup that overshoots the stable phase by rounding alone (1e-16) ends with it
+        slack = 1e-9 * max(1.0, self._horizon)
+        self._warmup = min(number(owner, "warmup", warmup, low=0, high=self._stable_end + slack),
+                           self._stable_end)
         self.shape = one_of(owner, "shape", shape, _SHAPES)
         self._floor = number(owner, "floor", floor, low=0, high=self._peak)
         self._amp = self._peak - self._floor
