@@ -362,6 +362,9 @@ def _run(problem, optimizer, schedule, budget, params, state, stream, xp, n_samp
         return probe
 
     extra = progress.extra
+    if monitor is not None:  # row 0 carries the monitor's first sample
+        progress.snapshot = monitor.latest
+        progress.joules = getattr(progress.snapshot, "joules", None)
     start = clock()
     while True:
         batch, n = next(stream)
@@ -486,8 +489,10 @@ def _run(problem, optimizer, schedule, budget, params, state, stream, xp, n_samp
         for k, v in enumerate(values):
             flat[j + k] = np.nan if v is None else float(v)
         if telemetry_width and monitor is not None:
-            snap = monitor.latest
+            snap = monitor.sample_now() if monitor.running else monitor.latest  # a fresh last row
             if snap is not None:
+                if snap.joules is not None:
+                    progress.joules = snap.joules
                 flat[j + 8: j + width] = _row_array(snap)
         history.size += 1
         for obs in observers:
