@@ -140,7 +140,7 @@ def synchronize(xp) -> None:
 
 def default_dtype(xp):
     """The default floating dtype of ``xp`` (float64 for NumPy and CuPy)."""
-    return getattr(xp, "float64")
+    return xp.float64
 
 
 def asarray(x, *, xp=None, device=None, dtype=None):

@@ -32,7 +32,6 @@ import time
 
 from ..progress import Budget, Progress
 from ..spec import parse, spec
-
 from .torch_monitor import RunMonitor
 
 __all__ = ["LRScheduler", "RunMonitor"]  # noqa: F822 - LRScheduler is built on first access
