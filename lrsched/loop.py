@@ -45,20 +45,6 @@ __all__ = ["train"]
 _SIGNALS = frozenset({"loss", "grad_norm", "grad", "params", "probe"})
 
 
-def _as_budget(budget) -> Budget:
-    if isinstance(budget, Budget):
-        return budget
-    if isinstance(budget, dict):
-        return Budget(**budget)
-    if isinstance(budget, str):
-        return Budget.parse(budget)
-    if isinstance(budget, int) and not isinstance(budget, bool):
-        return Budget(steps=budget)
-    raise ValueError(
-        f"train: budget={budget!r} is not allowed; pass Budget(steps=...), a dict or 'steps=N'"
-    )
-
-
 def _as_schedule(schedule):
     obj = parse(schedule)
     kind = getattr(obj, "spec_kind", None)
@@ -185,7 +171,7 @@ def train(
     problem = parse(problem, "problem")
     optimizer = parse(optimizer, "optimizer")
     schedule = _as_schedule(schedule)
-    budget = _as_budget(budget)
+    budget = Budget.coerce(budget, "train")
     if batch_size is not None:
         batch_size = int(batch_size)
         if batch_size <= 0:

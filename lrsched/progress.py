@@ -172,6 +172,20 @@ class Budget:
         return many
 
     @classmethod
+    def coerce(cls, value, owner: str = "budget") -> Budget:
+        """A Budget from a Budget, a dict of limits, ``"steps=100,seconds=2"`` or a step count."""
+        if isinstance(value, Budget):
+            return value
+        if isinstance(value, dict):
+            return cls(**value)
+        if isinstance(value, str):
+            return cls.parse(value)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return cls(steps=value)
+        raise ValueError(f"{owner}: budget={value!r} is not allowed; pass Budget(...), a dict, "
+                         "'seconds=60' or a number of steps")
+
+    @classmethod
     def parse(cls, text: str) -> Budget:
         """Build from ``"steps=1000"`` or ``"seconds=30,joules=500"`` (the CLI form)."""
         kwargs = {}

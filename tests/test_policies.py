@@ -28,14 +28,6 @@ WITH_ARGUMENTS = {
 }
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_blas_thread():
-    """OpenBLAS threads spin and fight for the cores when the machine is shared, which
-    slows these small matrix products 10-50x; one thread is also the fastest here."""
-    threadpoolctl = pytest.importorskip("threadpoolctl")
-    with threadpoolctl.threadpool_limits(limits=1, user_api="blas"):
-        yield
-
 QUADRATIC = "quadratic(dim=20, kappa=100.0)"
 LOGISTIC = "logistic(dataset='breast_cancer')"
 

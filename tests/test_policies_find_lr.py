@@ -16,14 +16,6 @@ from lrsched.policies.find_lr import suggest_minimum, suggest_steepest
 LOGISTIC = "logistic(dataset='breast_cancer')"
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_blas_thread():
-    """OpenBLAS threads spin and fight for the cores when the machine is shared, which
-    slows these small matrix products 10-50x; one thread is also the fastest here."""
-    threadpoolctl = pytest.importorskip("threadpoolctl")
-    with threadpoolctl.threadpool_limits(limits=1, user_api="blas"):
-        yield
-
 
 def test_sweep_smoothing_and_suggestions():
     r = find_lr(LOGISTIC, "sgd", start=1e-6, end=1.0, steps=61, smooth=0.9)

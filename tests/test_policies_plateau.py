@@ -16,14 +16,6 @@ from lrsched.progress import Progress
 torch = pytest.importorskip("torch")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_blas_thread():
-    """OpenBLAS threads spin and fight for the cores when the machine is shared, which
-    slows these small matrix products 10-50x; one thread is also the fastest here."""
-    threadpoolctl = pytest.importorskip("threadpoolctl")
-    with threadpoolctl.threadpool_limits(limits=1, user_api="blas"):
-        yield
-
 
 def torch_rates(metrics, base, **kw):
     param = torch.nn.Parameter(torch.zeros(1))

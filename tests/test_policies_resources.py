@@ -19,14 +19,6 @@ from lrsched.progress import Progress
 LOGISTIC = "logistic(dataset='breast_cancer')"
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_blas_thread():
-    """OpenBLAS threads spin and fight for the cores when the machine is shared, which
-    slows these small matrix products 10-50x; one thread is also the fastest here."""
-    threadpoolctl = pytest.importorskip("threadpoolctl")
-    with threadpoolctl.threadpool_limits(limits=1, user_api="blas"):
-        yield
-
 
 def simulated_run(schedule, *, seconds=1.5, step_seconds=1e-3, after=0.5, slowdown=4.0,
                   batch_size=32, seed=0, problem=LOGISTIC, eval_every=None):

@@ -16,16 +16,6 @@ from lrsched.optim.prodigy import Prodigy
 from lrsched.policies import Armijo, DAdapt, DecSPS, DoG, Hypergradient, Polyak
 from lrsched.progress import Progress
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_blas_thread():
-    """OpenBLAS threads spin and fight for the cores when the machine is shared, which
-    slows these small matrix products 10-50x; one thread is also the fastest here."""
-    threadpoolctl = pytest.importorskip("threadpoolctl")
-    with threadpoolctl.threadpool_limits(limits=1, user_api="blas"):
-        yield
-
-
 # f(x) = 1/2 (x1^2 + 4 x2^2) from x0 = (1, 1): f* = 0, g = (x1, 4 x2)
 A = (1, 4)
 

@@ -41,19 +41,6 @@ from ..result import CORE_COLUMNS, History, Result
 __all__ = ["RunMonitor"]
 
 
-def _as_budget(budget) -> Budget | None:
-    if budget is None or isinstance(budget, Budget):
-        return budget
-    if isinstance(budget, dict):
-        return Budget(**budget)
-    if isinstance(budget, str):
-        return Budget.parse(budget)
-    if isinstance(budget, int) and not isinstance(budget, bool):
-        return Budget(steps=budget)
-    raise ValueError(f"RunMonitor: budget={budget!r} is not allowed; pass Budget(...), a dict, "
-                     "'seconds=60' or a number of steps")
-
-
 def _make_monitor(monitor):
     """``(monitor, owned)``; an owned monitor is started and stopped by the RunMonitor."""
     if monitor is None:
@@ -142,7 +129,7 @@ class RunMonitor:
             raise ValueError(f"RunMonitor: n_samples={n_samples!r} is not allowed; "
                              "use an integer > 0")
         self.optimizer = optimizer
-        self.budget = _as_budget(budget)
+        self.budget = (None if budget is None else Budget.coerce(budget, "RunMonitor"))
         self._groups = groups
         self._log, self._progress_arg, self._monitor_arg = log, progress, monitor
         self._alerts = alerts
