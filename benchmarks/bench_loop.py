@@ -166,12 +166,13 @@ def main(argv=None) -> int:
     rss = peak_rss_child(n, d, steps)
     data_bytes = n * (d + 1) * 8 + n * 8
     state_bytes = 3 * (d + 1) * 8  # params + adam m and v
-    grown = rss["peak"] - rss["before"]
+    grown = rss["monitor_peak"] - rss["before"]
     print(f"(d) synthetic {n}x{d} logistic + adam, {steps} steps: data+params+state "
           f"{(data_bytes + state_bytes) / 2**20:.1f} MiB; RSS before the run "
-          f"{rss['before'] / 2**20:.1f} MiB, peak {rss['peak'] / 2**20:.1f} MiB; "
-          f"growth during the run {grown / 2**20:.1f} MiB "
-          f"= {grown / data_bytes:.2f}x the data")
+          f"{rss['before'] / 2**20:.1f} MiB (interpreter, libraries, the data set and its "
+          f"working copy), peak during the run {rss['monitor_peak'] / 2**20:.1f} MiB; "
+          f"the run itself added {grown / 2**20:.1f} MiB = {grown / data_bytes:.3f}x the data "
+          f"(process lifetime peak {rss['peak'] / 2**20:.1f} MiB)")
     return 0
 
 
