@@ -152,7 +152,7 @@ def train(
     divergence_factor : float
         A loss above this multiple of the initial loss counts as divergence.
     warmup : bool
-        Run one throw-away step on copies before the clock starts, so
+        Run two throw-away steps on copies before the clock starts, so
         just-in-time compilation and first-touch costs are not timed.
 
     Returns
