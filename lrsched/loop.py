@@ -122,7 +122,8 @@ def train(
     problem, optimizer, schedule : object or str
         Components or their specs, e.g. ``"logistic(dataset='breast_cancer')"``,
         ``"sgd(momentum=0.9)"``, ``"cosine(peak=0.5, horizon=1000)"``.  ``schedule``
-        may be an adaptive policy.
+        may be an adaptive policy; a policy's state is reset at the start of
+        the run, since the run starts at step 0.
     budget : Budget, dict, str or int
         Limits of the run; it stops when any is reached (an int means steps).
     batch_size : int, optional
@@ -182,6 +183,9 @@ def train(
     unknown = needs - _SIGNALS
     if unknown:
         raise ValueError(f"train: {_label(schedule)} needs unknown signals {sorted(unknown)}")
+    reset = getattr(schedule, "reset", None)  # a policy starts fresh with the run
+    if reset is not None:
+        reset()
     bind = getattr(schedule, "bind", None)  # policies read problem constants (polyak: f*)
     if bind is not None:
         bind(problem)

@@ -244,3 +244,20 @@ def test_import_is_light():
             "'torch', 'numba', 'pandas', 'sklearn') if m in sys.modules]; print(bad)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_policy_reused_for_a_second_run_starts_fresh():
+    policy = lrsched.parse("dog()")
+    first = train("logistic(dataset='breast_cancer')", "sgd", policy, budget="steps=60",
+                  monitor=None)
+    again = train("logistic(dataset='breast_cancer')", "sgd", policy, budget="steps=60",
+                  monitor=None)
+    np.testing.assert_array_equal(first.history["lr"], again.history["lr"])
+    assert first.summary["final_loss"] == again.summary["final_loss"]
+
+
+def test_cli_survives_a_closed_pipe():
+    proc = subprocess.run(f"{sys.executable} -m lrsched lr 'cosine(peak=1.0, horizon=100000)' "
+                          "--steps 100000 | head -2", shell=True, capture_output=True, text=True)
+    assert proc.stdout.splitlines()[0].startswith("step")
+    assert "Traceback" not in proc.stderr
