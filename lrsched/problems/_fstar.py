@@ -23,6 +23,7 @@ import numpy as np
 
 from ..spec import spec
 from ._cache import cached
+from ._data import DataProblem, lambda_max_gram
 
 __all__ = ["minimize_convex", "cached_f_star"]
 
@@ -87,3 +88,38 @@ def cached_f_star(problem, fingerprint: str, compute: Callable[[], float | None]
     """``compute()`` once per (canonical spec, data fingerprint), memoised on disk."""
     key = f"f_star v{VERSION} | {spec(problem)} | {fingerprint}"
     return cached("f_star", key, compute)
+
+
+_UNSET = object()
+
+
+class ConvexGLM(DataProblem):
+    """A smooth convex generalised linear model (logistic, softmax): its f* comes from
+    :func:`minimize_convex` on ``loss_and_grad`` and ``hessian``, cached on disk, and its
+    smoothness bound is ``λmax(X̃ᵀX̃)·curvature/n + l2`` with the link's curvature bound.
+    """
+
+    #: Largest second derivative of the per-sample loss in the linear predictor.
+    curvature: float
+
+    def _init_constants(self) -> None:
+        self._smoothness = None
+        self._f_star = _UNSET
+
+    @property
+    def smoothness(self) -> float:
+        """Upper bound ``λmax(X̃ᵀX̃)·curvature/n + l2`` on the gradient's Lipschitz constant."""
+        if self._smoothness is None:
+            (Xa, _), _ = self.__dict__.get("_prepared") or self._prepare()
+            self._smoothness = lambda_max_gram(Xa) * self.curvature / Xa.shape[0] + self.l2
+        return self._smoothness
+
+    @property
+    def f_star(self) -> float | None:
+        """Minimum of the full objective (L-BFGS-B + Newton, cached on disk)."""
+        if self._f_star is _UNSET:
+            def compute():
+                return minimize_convex(self.loss_and_grad, self.hessian, np.zeros(self.dim))[0]
+
+            self._f_star = cached_f_star(self, self.data.fingerprint, compute)
+        return self._f_star

@@ -31,12 +31,10 @@ import numpy as np
 
 from .._checks import number
 from ..spec import register
-from ._data import DataProblem, lambda_max_gram
-from ._fstar import cached_f_star, minimize_convex
+from ._fstar import ConvexGLM
 
 __all__ = ["logistic", "logistic_reference"]
 
-_UNSET = object()
 
 
 def logistic_reference(xp, X, t, mask, params, grad=True):
@@ -53,7 +51,7 @@ def logistic_reference(xp, X, t, mask, params, grad=True):
 
 
 @register("problem", "logistic")
-class logistic(DataProblem):
+class logistic(ConvexGLM):
     """Binary logistic regression: mean log(1 + exp(-y x.w)) + l2/2 |w|^2, unpenalised bias.
 
     Parameters
@@ -71,6 +69,8 @@ class logistic(DataProblem):
     (True, 31)
     """
 
+    curvature = 0.25  # max of the link's second derivative
+
     def __init__(self, dataset="breast_cancer", l2=1e-3):
         owner = "logistic"
         self.l2 = number(owner, "l2", l2, low=0.0)
@@ -86,8 +86,7 @@ class logistic(DataProblem):
                 f"binary; use softmax(dataset={data.name!r})"
             )
         self.dim = data.n_features + 1
-        self._smoothness = None
-        self._f_star = _UNSET
+        self._init_constants()
 
     def _prepare(self):
         X = self.data.X
@@ -148,21 +147,3 @@ class logistic(DataProblem):
         s = np.exp(m - np.logaddexp(0.0, m))
         D = s * (1.0 - s) / Xa.shape[0]
         return (Xa.T * D) @ Xa + np.diag(mask)
-
-    @property
-    def smoothness(self) -> float:
-        """Upper bound ``λmax(X̃ᵀX̃)/(4n) + l2`` on the Lipschitz constant of the gradient."""
-        if self._smoothness is None:
-            (Xa, _), _ = self.__dict__.get("_prepared") or self._prepare()
-            self._smoothness = lambda_max_gram(Xa) / (4.0 * Xa.shape[0]) + self.l2
-        return self._smoothness
-
-    @property
-    def f_star(self) -> float | None:
-        """Minimum of the full objective (L-BFGS-B + Newton, cached on disk)."""
-        if self._f_star is _UNSET:
-            def compute():
-                return minimize_convex(self.loss_and_grad, self.hessian, np.zeros(self.dim))[0]
-
-            self._f_star = cached_f_star(self, self.data.fingerprint, compute)
-        return self._f_star

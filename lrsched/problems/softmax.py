@@ -25,12 +25,10 @@ import numpy as np
 
 from .._checks import number
 from ..spec import register
-from ._data import DataProblem, lambda_max_gram
-from ._fstar import cached_f_star, minimize_convex
+from ._fstar import ConvexGLM
 
 __all__ = ["softmax", "softmax_reference"]
 
-_UNSET = object()
 
 
 def softmax_reference(xp, X, Y, mask, params, grad=True):
@@ -50,7 +48,7 @@ def softmax_reference(xp, X, Y, mask, params, grad=True):
 
 
 @register("problem", "softmax")
-class softmax(DataProblem):
+class softmax(ConvexGLM):
     """Softmax regression: mean multinomial cross-entropy + l2/2 |W|^2, unpenalised biases.
 
     Parameters
@@ -67,6 +65,8 @@ class softmax(DataProblem):
     (15, True)
     """
 
+    curvature = 0.5  # max of the link's second derivative
+
     def __init__(self, dataset="digits", l2=1e-3):
         owner = "softmax"
         self.l2 = number(owner, "l2", l2, low=0.0)
@@ -78,8 +78,7 @@ class softmax(DataProblem):
             )
         self.n_classes = data.n_classes
         self.dim = (data.n_features + 1) * self.n_classes
-        self._smoothness = None
-        self._f_star = _UNSET
+        self._init_constants()
 
     def _prepare(self):
         X, k = self.data.X, self.n_classes
@@ -121,21 +120,3 @@ class softmax(DataProblem):
             H4[:, c, :, c] += (Xa.T * P[:, c]) @ Xa / n
         H += np.diag(mask.reshape(-1))
         return H
-
-    @property
-    def smoothness(self) -> float:
-        """Upper bound ``λmax(X̃ᵀX̃)/(2n) + l2`` on the Lipschitz constant of the gradient."""
-        if self._smoothness is None:
-            (Xa, _), _ = self.__dict__.get("_prepared") or self._prepare()
-            self._smoothness = lambda_max_gram(Xa) / (2.0 * Xa.shape[0]) + self.l2
-        return self._smoothness
-
-    @property
-    def f_star(self) -> float | None:
-        """Minimum of the full objective (L-BFGS-B + Newton, cached on disk)."""
-        if self._f_star is _UNSET:
-            def compute():
-                return minimize_convex(self.loss_and_grad, self.hessian, np.zeros(self.dim))[0]
-
-            self._f_star = cached_f_star(self, self.data.fingerprint, compute)
-        return self._f_star
