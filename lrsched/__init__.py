@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import importlib
 
+from . import spec  # the module, callable as spec(obj); lrsched.spec.parse(...) also works
 from ._version import __version__
 from .loop import train
 from .progress import CLOCKS, Budget, Progress
 from .result import Result
-from .spec import SpecError, parse, registry, spec
+from .spec import SpecError, parse, registry
 
 __all__ = [
     "__version__",

@@ -196,6 +196,11 @@ def train(
     state = optimizer.init(params)
 
     n_samples = problem.n_samples
+    if n_samples is None and (budget.epochs is not None or budget.samples is not None):
+        raise ValueError(
+            f"train: Budget({budget}) counts epochs or samples but {_label(problem)} has no "
+            "data set; give steps=, seconds= or joules= instead"
+        )
     full_batch = batch_size is None or n_samples is None or batch_size >= n_samples
     stream = problem.batches(seed, None if full_batch else batch_size,
                              xp=xp, device=device, dtype=dtype)

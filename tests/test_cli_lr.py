@@ -57,7 +57,9 @@ def test_plot_writes_a_png(capsys, tmp_path):
     path = tmp_path / "lr.png"
     code, out, err = run(capsys, "onecycle(peak=0.1, horizon=100)", "rex(peak=0.1, horizon=100)",
                          "--steps", "100", "--plot", str(path))
-    assert code == 0 and "plot written" in out and "step" not in out
+    # the CSV is printed with --plot too (DESIGN §11); the confirmation goes to stderr
+    assert code == 0 and "plot written" in err and rows(out)[0][0] == "step"
+    assert len(rows(out)) == 101
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     code, out, err = run(capsys, "rex(peak=0.1, horizon=100)", "--steps", "3", "--plot",
                          str(tmp_path / "b.svg"), "--csv")

@@ -261,3 +261,14 @@ def test_cli_survives_a_closed_pipe():
                           "--steps 100000 | head -2", shell=True, capture_output=True, text=True)
     assert proc.stdout.splitlines()[0].startswith("step")
     assert "Traceback" not in proc.stderr
+
+
+def test_an_epoch_budget_on_a_problem_without_data_is_refused():
+    with pytest.raises(ValueError, match="no data set"):
+        train("rosenbrock(dim=2)", "sgd", "constant(lr=1e-3)", budget=Budget(epochs=1),
+              monitor=None)
+
+
+def test_spec_is_both_the_module_and_the_printer():
+    s = lrsched.spec.parse("cosine(peak=0.1, horizon=1000)")
+    assert lrsched.spec(s) == "cosine(peak=0.1, horizon=1000)" == lrsched.spec.spec(s)

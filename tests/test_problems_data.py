@@ -311,3 +311,12 @@ def test_direct_construction_raises_value_error():
         quadratic(seed=-1)
     with pytest.raises(ValueError, match="seed"):
         quadratic().init(-2)
+
+
+def test_a_plain_path_is_read_as_libsvm(tmp_path):
+    path = tmp_path / "plain.svm"
+    path.write_text(LIBSVM_TEXT)
+    p = logistic(dataset=str(path), l2=0.1)
+    assert spec(p) == f"logistic(dataset='libsvm:{path}', l2=0.1)"
+    with pytest.raises(FileNotFoundError, match="missing.svm"):
+        logistic(dataset=str(tmp_path / "missing.svm"))

@@ -61,7 +61,8 @@ def main(argv=None) -> int:
         print(f"lrsched {args.command}: error: {first}", file=sys.stderr)
         return 2
     except FileNotFoundError as exc:
-        print(f"lrsched {args.command}: error: no such file: {exc.filename}", file=sys.stderr)
+        what = f"no such file: {exc.filename}" if exc.filename else str(exc).splitlines()[0]
+        print(f"lrsched {args.command}: error: {what}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -5,7 +5,8 @@ steps ``0..N-1`` of an ``N``-step run (several specs: one column each, headed by
 its canonical spec).  The clock advances by one per step on ``step``, by
 ``1/N`` on ``fraction`` (a budget of ``N`` steps) and by ``--per-step`` on the
 other clocks.  ``--clock`` moves specs left on the default clock to another one.
-``--plot FILE`` draws the curves instead (add ``--csv`` to print them too).
+``--plot FILE`` also draws the curves (its confirmation goes to stderr, so stdout
+stays clean CSV; ``--csv`` is accepted for scripts that say so explicitly).
 Every spec and the plot file are checked before anything is written.
 """
 
@@ -35,7 +36,8 @@ def add_parser(sub) -> None:
                    help="also print the momentum of schedules that cycle it")
     p.add_argument("--plot", metavar="FILE", default=None,
                    help="draw the curves into FILE (.png, .pdf, .svg, ...)")
-    p.add_argument("--csv", action="store_true", help="print the CSV even with --plot")
+    p.add_argument("--csv", action="store_true",
+                   help="print the CSV (the default, also with --plot)")
     p.set_defaults(run=run)
 
 
@@ -78,10 +80,9 @@ def run(args) -> int:
         from ..plots.schedule import schedule as plot_schedule
 
         plot_schedule(schedules, args.steps, per_step=args.per_step, out=args.plot)
-    if args.plot is None or args.csv:
-        _write_csv(schedules, curves, args.momentum, spec)
+    _write_csv(schedules, curves, args.momentum, spec)
     if args.plot is not None:
-        print(f"plot written to {args.plot}", file=sys.stderr if args.csv else sys.stdout)
+        print(f"plot written to {args.plot}", file=sys.stderr)
     return 0
 
 

@@ -225,7 +225,7 @@ def load_dataset(name: Any) -> Dataset:
     ----------
     name : str or Dataset
         A :class:`Dataset` (returned as is); a scikit-learn name (see
-        :data:`SKLEARN_DATASETS`); ``"libsvm:PATH"``; a dataset spec such as
+        :data:`SKLEARN_DATASETS`); ``"libsvm:PATH"`` or a plain path to a LIBSVM file; a dataset spec such as
         ``"synthetic_regression(n=500)"``; or the ``"name@hash"`` of a data set
         made with :meth:`Dataset.from_arrays` in this process.
 
@@ -245,6 +245,9 @@ def load_dataset(name: Any) -> Dataset:
         )
     if name in SKLEARN_DATASETS:
         return _load_sklearn(name)
+    if ("(" not in name and not name.startswith("libsvm:")
+            and (os.sep in name or os.path.isfile(os.path.expanduser(name)))):
+        name = "libsvm:" + name  # a plain path is a LIBSVM file (DESIGN §7)
     if name.startswith("libsvm:"):
         from .libsvm import read_libsvm
 
