@@ -41,7 +41,7 @@ def results(folder):
         curves = conn.execute("SELECT trial_id, row, step, loss, lr FROM curves "
                               "ORDER BY trial_id, row").fetchall()
         executors = {e for (e,) in conn.execute(
-            "SELECT DISTINCT json_extract(provenance_json, '$.driver.executor') FROM trials")}
+            "SELECT DISTINCT json_extract(provenance, '$.driver.executor') FROM trials")}
     return trials, curves, executors
 
 

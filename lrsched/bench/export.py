@@ -4,7 +4,7 @@
 >>> trials.groupby("label")["final_loss"].median()                 # doctest: +SKIP
 
 ``trials`` has one row per trial (the columns of the store's ``trials``
-table; ``spec_json``, ``summary_json`` and ``provenance_json`` hold JSON
+table; ``spec``, ``summary`` and ``provenance`` hold JSON
 text); ``curves`` has one row per recorded step (``trial_id``, ``row``,
 ``step`` and the recorded columns).  Join them on ``trial_id``.
 """

@@ -17,8 +17,8 @@ Schema
 ``ruleset``, ``problem_label``), summary metrics as columns (``initial_loss``,
 ``final_loss``, ``best_loss``, ``f_star``, ``gap``, ``steps``, ``epochs``,
 ``samples``, ``seconds``, ``joules``, ``peak_rss_bytes``), ``n_rows`` (curve
-rows written with it), JSON columns ``spec_json``, ``summary_json`` and
-``provenance_json`` (worker host and package versions, driver git commit),
+rows written with it), JSON columns ``spec``, ``summary`` and
+``provenance`` (worker host and package versions, driver git commit),
 and ``started_at``/``ended_at`` (UTC ISO 8601).
 
 ``curves``: ``trial_id``, ``row``, ``step`` and one REAL column per recorded
@@ -62,7 +62,7 @@ CREATE TABLE IF NOT EXISTS trials (
     label TEXT, kind TEXT, lr REAL, ruleset TEXT, problem_label TEXT,
     {", ".join(f"{k} {t}" for k, t in _SUMMARY_COLUMNS.items())},
     n_rows INTEGER NOT NULL,
-    spec_json TEXT NOT NULL, summary_json TEXT NOT NULL, provenance_json TEXT NOT NULL,
+    spec TEXT NOT NULL, summary TEXT NOT NULL, provenance TEXT NOT NULL,
     error TEXT, started_at TEXT, ended_at TEXT
 );
 CREATE TABLE IF NOT EXISTS curves (
@@ -148,8 +148,8 @@ class Store:
             row = dict(zip(names, values))
             if wanted is not None and row["trial_id"] not in wanted:
                 continue
-            for key in ("spec_json", "summary_json", "provenance_json"):
-                row[key[:-5]] = json.loads(row.pop(key))
+            for key in ("spec", "summary", "provenance"):
+                row[key] = json.loads(row[key])
             out.append(row)
         return out
 
@@ -204,8 +204,8 @@ class Store:
                **{k: labels[k] for k in _LABEL_COLUMNS},
                **{k: _number(summary.get(k)) for k in _SUMMARY_COLUMNS},
                "n_rows": n_rows,
-               "spec_json": json.dumps(trial.identity(), sort_keys=True),
-               "summary_json": json.dumps(summary), "provenance_json": json.dumps(prov),
+               "spec": json.dumps(trial.identity(), sort_keys=True),
+               "summary": json.dumps(summary), "provenance": json.dumps(prov),
                "error": outcome.get("error"), "started_at": outcome.get("started_at"),
                "ended_at": outcome.get("ended_at")}
         for key in ("steps", "samples", "peak_rss_bytes"):
