@@ -92,8 +92,7 @@ def run_command(args) -> int:
         print(f"{len(suite.trials)} trials in suite {suite.name!r}; results would go to {out}")
         return 0
     print(f"suite {suite.name!r}: {len(suite.trials)} trials -> {out} "
-          f"({args.executor}{'' if args.workers is None else f', {args.workers} workers'})",
-          file=sys.stderr)
+          f"({args.executor}{'' if args.workers is None else f', {args.workers} workers'})")
     summary = run_suite(suite, out, executor=args.executor, workers=args.workers,
                         address=args.address)
     c = summary.counts
