@@ -317,3 +317,47 @@ def test_importable_without_torch():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "needs PyTorch" in out.stdout
+
+
+class _FakeMonitor:
+    """Stands in for a running lrsched.telemetry.Monitor: a latest snapshot with joules."""
+
+    def __init__(self):
+        self.latest = None
+
+    def feed(self, joules):
+        self.latest = type("Snap", (), {"joules": joules, "rss_bytes": 1})()
+
+
+def test_a_monitor_feeds_energy_and_snapshots_to_the_schedule():
+    monitor = _FakeMonitor()
+    monitor.feed(100.0)  # energy before the scheduler exists does not count
+    opt = sgd()
+    sched = LRScheduler(opt, "linear(start=1.0, end=0.0, horizon=10.0, clock='joules')",
+                        monitor=monitor)
+    assert sched.get_last_lr() == [1.0]
+    monitor.feed(102.5)
+    sched.step()
+    assert sched.progress.snapshot is monitor.latest
+    assert sched.get_last_lr() == pytest.approx([0.75])
+    monitor.feed(105.0)
+    sched.step(joules=8.0)  # an explicit figure wins over the monitor's
+    assert sched.get_last_lr() == pytest.approx([0.2])
+
+
+def test_energy_continues_after_a_resume():
+    monitor = _FakeMonitor()
+    monitor.feed(0.0)
+    spec = "linear(start=1.0, end=0.0, horizon=10.0, clock='joules')"
+    first = LRScheduler(sgd(), spec, monitor=monitor)
+    monitor.feed(4.0)
+    first.step()
+    saved = json.loads(json.dumps(first.state_dict()))
+    later = _FakeMonitor()
+    later.feed(50.0)  # a new process: the new monitor counts from elsewhere
+    resumed = LRScheduler(sgd(), spec, monitor=later)
+    resumed.load_state_dict(saved)
+    later.feed(52.0)
+    resumed.step()
+    assert resumed.progress.joules == pytest.approx(6.0)
+    assert resumed.get_last_lr() == pytest.approx([0.4])

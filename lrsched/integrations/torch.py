@@ -88,6 +88,11 @@ def _build_lr_scheduler():
             Adds ``batch_size`` to ``progress.samples`` per step (or pass ``samples=``).
         time_fn : callable, optional
             Monotonic clock in seconds (default :func:`time.monotonic`); inject a fake in tests.
+        monitor : lrsched.telemetry.Monitor, optional
+            A running monitor: each step puts its latest snapshot in ``progress.snapshot``
+            (for telemetry-reading policies such as ``guard``) and the energy used since
+            this scheduler was built in ``progress.joules`` (for ``clock="joules"`` and
+            ``Budget(joules=...)``), unless :meth:`step` is given ``joules=``.
 
         Notes
         -----
@@ -110,7 +115,7 @@ def _build_lr_scheduler():
         """
 
         def __init__(self, optimizer, schedule, *, budget=None, steps_per_epoch=None,
-                     batch_size=None, time_fn=time.monotonic):
+                     batch_size=None, time_fn=time.monotonic, monitor=None):
             groups = optimizer.param_groups
             items = list(schedule) if isinstance(schedule, (list, tuple)) else [schedule]
             if len(items) == 1:
@@ -139,6 +144,7 @@ def _build_lr_scheduler():
                 )
             self.steps_per_epoch = steps_per_epoch
             self.batch_size = batch_size
+            self.monitor = monitor
             self._time_fn = time_fn
             self._cycling = [getattr(s, "cycles_momentum", False) for s in self.schedules]
             for i, (group, cycling) in enumerate(zip(groups, self._cycling)):
@@ -151,6 +157,9 @@ def _build_lr_scheduler():
             self._needs_grad_norm = any("grad_norm" in getattr(s, "needs", ())
                                         for s in self.schedules)
             self.progress = Progress()
+            self._joules_origin = getattr(getattr(monitor, "latest", None), "joules", None)
+            if self._joules_origin is not None:  # energy of this run, from now on
+                self.progress.joules = 0.0
             self._origin = time_fn()
             self._paused_seconds = 0.0
             self._last_momentum = [None] * len(groups)
@@ -187,6 +196,11 @@ def _build_lr_scheduler():
                 p.samples = samples
             elif self.batch_size:
                 p.samples += self.batch_size
+            if self.monitor is not None:
+                snapshot = self.monitor.latest
+                p.snapshot = snapshot
+                if joules is None and getattr(snapshot, "joules", None) is not None:
+                    p.joules = snapshot.joules - (self._joules_origin or 0.0)
             if joules is not None:
                 p.joules = float(joules)
             if loss is not None:
@@ -278,6 +292,9 @@ def _build_lr_scheduler():
                     setattr(p, key, math.nan if value is None else value)
             self._step_count = self.last_epoch = p.step
             self._origin = self._time_fn() - p.seconds
+            now_joules = getattr(getattr(self.monitor, "latest", None), "joules", None)
+            if now_joules is not None and p.joules is not None:  # energy continues too
+                self._joules_origin = now_joules - p.joules
             self._paused_seconds = 0.0
             self._last_lr = [float(v) for v in state["last_lr"]]
             self._last_momentum = list(state["last_momentum"])
