@@ -28,6 +28,7 @@ measured by ``benchmarks/bench_loop.py`` against a bare NumPy loop.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from collections.abc import Callable, Iterable
@@ -114,6 +115,7 @@ def train(
     dtype=None,
     divergence_factor: float = 1e6,
     warmup: bool = True,
+    blas_threads: int | str | None = "auto",
 ) -> Result:
     """Train ``problem`` with ``optimizer`` at the learning rate given by ``schedule``.
 
@@ -155,6 +157,12 @@ def train(
     warmup : bool
         Run two throw-away steps on copies before the clock starts, so
         just-in-time compilation and first-touch costs are not timed.
+    blas_threads : ``"auto"``, int or None
+        BLAS threads during the run (through ``threadpoolctl`` when installed).
+        ``"auto"`` uses one thread when a step's matrices are small (batch rows ×
+        parameters ≤ 2**20): there, extra OpenBLAS threads only spin, doubling
+        the CPU time (and the estimated energy) for no speed.  ``None`` leaves
+        the setting alone.
 
     Returns
     -------
@@ -177,6 +185,10 @@ def train(
         batch_size = int(batch_size)
         if batch_size <= 0:
             raise ValueError(f"train: batch_size={batch_size} is not allowed; use an integer > 0")
+    if not (blas_threads is None or blas_threads == "auto"
+            or (isinstance(blas_threads, int) and blas_threads >= 1)):
+        raise ValueError(f"train: blas_threads={blas_threads!r} is not allowed; "
+                         "use 'auto', None or an integer >= 1")
     if eval_every is not None and (int(eval_every) != eval_every or eval_every < 1):
         raise ValueError(f"train: eval_every={eval_every!r} is not allowed; use an integer >= 1")
     needs = frozenset(getattr(schedule, "needs", frozenset()))
@@ -217,40 +229,55 @@ def train(
         "backend": backend.xp_name(xp),
         "dtype": str(params.dtype),
     }
+    step_rows = (batch_size if not full_batch else n_samples) or 1
+    with _blas_limits(blas_threads, step_rows * problem.dim):
+        warm_batch = None
+        if not full_batch:
+            warm_stream = problem.batches(seed + 1, batch_size, xp=xp, device=device, dtype=dtype)
+            warm_batch = next(warm_stream)[0]
+        step_seconds, eval_seconds = (_warm_up(problem, optimizer, params, xp, warm_batch)
+                                      if warmup else (1e-3, 0.0))
+        if eval_every is None:
+            eval_every = _default_eval_every(budget, steps_per_epoch, step_seconds,
+                                             0.0 if eval_is_free else eval_seconds)
+        eval_every = int(eval_every)
+        observers = _make_observers(progress, log)
 
-    warm_batch = None if full_batch else next(problem.batches(seed + 1, batch_size, xp=xp,
-                                                                   device=device, dtype=dtype))[0]
-    step_seconds, eval_seconds = (_warm_up(problem, optimizer, params, xp, warm_batch)
-                                  if warmup else (1e-3, 0.0))
-    if eval_every is None:
-        eval_every = _default_eval_every(budget, steps_per_epoch, step_seconds,
-                                         0.0 if eval_is_free else eval_seconds)
-    eval_every = int(eval_every)
-    observers = _make_observers(progress, log)
+        monitor, owned = _make_monitor(monitor)
+        if owned:
+            monitor.start()
+        try:
+            if budget.joules is not None:
+                _require_energy(monitor)
+            telemetry_columns = tuple(monitor.columns) if monitor is not None else ()
+            history = History(CORE_COLUMNS + telemetry_columns,
+                              capacity=(budget.steps // eval_every + 4) if budget.steps else 1024)
+            for obs in observers:
+                obs.start(run_spec, history.names, budget, monitor)
+            result = _run(problem, optimizer, schedule, budget, params, state, stream, xp,
+                          n_samples, eval_every, eval_is_free, needs, monitor, history, target,
+                          stop_at_target, tuple(callbacks), observers, divergence_factor)
+            result.spec = run_spec
+            for obs in observers:
+                obs.end(result)
+        finally:
+            if owned and monitor is not None:
+                monitor.stop()
+            for obs in observers:
+                obs.close()
+        return result
 
-    monitor, owned = _make_monitor(monitor)
-    if owned:
-        monitor.start()
+
+def _blas_limits(blas_threads, step_size: int):
+    """A context that sets the BLAS thread count for the run (a no-op when not wanted)."""
+    if blas_threads is None or (blas_threads == "auto" and step_size > 2**20):
+        return contextlib.nullcontext()
+    limit = 1 if blas_threads == "auto" else int(blas_threads)
     try:
-        if budget.joules is not None:
-            _require_energy(monitor)
-        telemetry_columns = tuple(monitor.columns) if monitor is not None else ()
-        history = History(CORE_COLUMNS + telemetry_columns,
-                          capacity=(budget.steps // eval_every + 4) if budget.steps else 1024)
-        for obs in observers:
-            obs.start(run_spec, history.names, budget, monitor)
-        result = _run(problem, optimizer, schedule, budget, params, state, stream, xp,
-                      n_samples, eval_every, eval_is_free, needs, monitor, history, target,
-                      stop_at_target, tuple(callbacks), observers, divergence_factor)
-        result.spec = run_spec
-        for obs in observers:
-            obs.end(result)
-    finally:
-        if owned and monitor is not None:
-            monitor.stop()
-        for obs in observers:
-            obs.close()
-    return result
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=limit, user_api="blas")
 
 
 def _label(obj) -> str:

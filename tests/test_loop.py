@@ -272,3 +272,25 @@ def test_an_epoch_budget_on_a_problem_without_data_is_refused():
 def test_spec_is_both_the_module_and_the_printer():
     s = lrsched.spec.parse("cosine(peak=0.1, horizon=1000)")
     assert lrsched.spec(s) == "cosine(peak=0.1, horizon=1000)" == lrsched.spec.spec(s)
+
+
+def test_small_runs_use_one_blas_thread_and_restore_the_setting():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+
+    def blas_threads():
+        return [i["num_threads"] for i in threadpoolctl.threadpool_info()
+                if i["user_api"] == "blas"]
+
+    seen = []
+    with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):
+        before = blas_threads()
+        train("logistic(dataset='breast_cancer')", "sgd", "constant(lr=0.5)",
+              budget="steps=20", monitor=None, callbacks=[lambda p: seen.append(blas_threads())])
+        assert blas_threads() == before  # restored after the run
+        train("logistic(dataset='breast_cancer')", "sgd", "constant(lr=0.5)",
+              budget="steps=2", monitor=None, blas_threads=None,
+              callbacks=[lambda p: seen.append(("untouched", blas_threads()))])
+    assert all(t == 1 for t in seen[0]) and seen[0]
+    assert seen[-1] == ("untouched", before)
+    with pytest.raises(ValueError, match="blas_threads"):
+        train(QUAD, "sgd", "constant(lr=0.1)", budget="steps=2", blas_threads=0)
