@@ -215,13 +215,20 @@ leaves = st.one_of(plain_leaves, onecycle().filter(lambda c: c.schedule.clock ==
 plain = plain_leaves.map(_default_clock)
 
 
+def composite_clock(draw, inner):
+    """A clock for a composite around ``inner``.  onecycle's phase ends depend on its clock
+    (T-1 on steps, T on continuous clocks), so its pieces hold only on the clock it was
+    drawn on: a composite around it keeps that clock."""
+    return inner.schedule.clock if isinstance(inner.schedule, OneCycle) else draw(clocks)
+
+
 @st.composite
 def warmup(draw):
     inner = draw(leaves)
     W = draw(st.one_of(st.just(0), st.integers(1, 500), st.floats(0.5, 500.0)))
     v0 = inner.schedule(0.0)
     start = v0 * draw(unit)
-    s = Warmup(inner.schedule, W, start=start, clock=draw(clocks))
+    s = Warmup(inner.schedule, W, start=start, clock=composite_clock(draw, inner))
     shift = [(a + W, b + W, d) for a, b, d in inner.pieces]
     mshift = [(a + W, b + W, d) for a, b, d in inner.momentum_pieces]
     return Case(s, min(start, inner.lo), inner.hi, W + inner.length, [(0, W, 1)] + shift,
@@ -242,7 +249,8 @@ def join(draw):
 @st.composite
 def scale(draw):
     inner, f = draw(leaves), draw(st.floats(0.0, 3.0))
-    return Case(Scale(inner.schedule, f, clock=draw(clocks)), f * inner.lo, f * inner.hi,
+    return Case(Scale(inner.schedule, f, clock=composite_clock(draw, inner)), f * inner.lo,
+                f * inner.hi,
                 inner.length, inner.pieces, inner.momentum, inner.momentum_pieces)
 
 
