@@ -124,6 +124,14 @@ def run_suite(path: str, out: str, workers: int = 1):
     return suite
 
 
+def run_study_suite(args):
+    """Run the study's ``suite.toml`` (``suite-quick.toml`` with ``--quick``) into
+    ``args.out``; returns the suite and its trials as :func:`trials_frame` gives them."""
+    name = "suite-quick.toml" if args.quick else "suite.toml"
+    suite = run_suite(os.path.join(args.folder, name), args.out, args.workers)
+    return suite, trials_frame(args.out, suite)
+
+
 def trials_frame(out: str, suite=None):
     """The stored trials of ``out`` (only those of ``suite`` when given) as a DataFrame,
     with ``final`` = the final loss, or ``nan`` for a diverged or failed trial."""

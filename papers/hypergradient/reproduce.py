@@ -41,9 +41,7 @@ def final_losses(trials):
 def main() -> int:
     args = _common.arguments(__doc__.splitlines()[0], HERE)
     claims = _common.Claims(HERE, args.quick)
-    path = os.path.join(HERE, "suite-quick.toml" if args.quick else "suite.toml")
-    suite = _common.run_suite(path, args.out, args.workers)
-    trials = _common.trials_frame(args.out, suite)
+    _, trials = _common.run_study_suite(args)
     losses = final_losses(trials)
     problems = list(dict.fromkeys(trials["problem_label"]))
 

@@ -35,8 +35,7 @@ def gap_at(analysis, w: int, method: str, step: float) -> float:
 def main() -> int:
     args = _common.arguments(__doc__.splitlines()[0], HERE)
     claims = _common.Claims(HERE, args.quick)
-    path = os.path.join(HERE, "suite-quick.toml" if args.quick else "suite.toml")
-    _common.run_suite(path, args.out, args.workers)
+    _common.run_study_suite(args)
     from lrsched.bench import Analysis
 
     analysis = Analysis(args.out)
