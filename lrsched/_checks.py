@@ -8,9 +8,10 @@ argument, the value received and what is allowed, e.g.
 from __future__ import annotations
 
 import math
+import os
 from numbers import Integral, Real
 
-__all__ = ["number", "integer", "one_of", "boolean", "sequence_of_numbers"]
+__all__ = ["number", "integer", "one_of", "boolean", "sequence_of_numbers", "output_file"]
 
 
 def _fail(owner: str, name: str, value, allowed: str):
@@ -94,3 +95,17 @@ def sequence_of_numbers(owner, name, value, *, increasing=False, low=None):
     if increasing and any(b <= a for a, b in zip(out, out[1:])):
         _fail(owner, name, value, allowed)
     return list(value)
+
+
+def output_file(path, what: str = "output") -> str:
+    """Return ``path`` as a string if a file can be written there, before any work is done;
+    otherwise a one-line ``ValueError`` naming ``what`` (``"--log"``, ``"--plot"``, ...)."""
+    path = os.fspath(path)
+    if not path or os.path.isdir(path):
+        raise ValueError(f"{what} {path!r} is a folder; give a file name")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise ValueError(f"{what} {path!r}: folder {folder!r} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise ValueError(f"{what} {path!r}: folder {folder!r} is not writable")
+    return path

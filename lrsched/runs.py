@@ -44,6 +44,7 @@ from datetime import datetime, timezone
 
 import numpy as np
 
+from ._checks import output_file
 from .alerts import AlertRules, AlertWatch
 from .result import CORE_COLUMNS, Result, _jsonable
 
@@ -87,15 +88,7 @@ def _fix_non_finite(text: str) -> str:
 
 def check_path(path, what: str = "log") -> str:
     """Return ``path`` as a string if a log can be written there; else a one-line ``ValueError``."""
-    path = os.fspath(path)
-    if not path or os.path.isdir(path):
-        raise ValueError(f"{what} {path!r} is a folder; give a file name such as run.jsonl")
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise ValueError(f"{what} {path!r}: folder {folder!r} does not exist")
-    if not os.access(folder, os.W_OK):
-        raise ValueError(f"{what} {path!r}: folder {folder!r} is not writable")
-    return path
+    return output_file(path, what)
 
 
 class RunLog:

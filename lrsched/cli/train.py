@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 
 from . import UsageError
 
@@ -38,14 +37,6 @@ def add_parser(sub) -> None:
     p.set_defaults(run=run)
 
 
-def _check_output(path: str, what: str) -> None:
-    folder = os.path.dirname(os.path.abspath(path)) or "."
-    if not os.path.isdir(folder):
-        raise UsageError(f"{what} {path!r}: folder {folder!r} does not exist")
-    if not os.access(folder, os.W_OK):
-        raise UsageError(f"{what} {path!r}: folder {folder!r} is not writable")
-
-
 def run(args) -> int:
     from .. import Budget, parse, train
 
@@ -63,14 +54,13 @@ def run(args) -> int:
     if args.estimate_watts_per_core is not None and not args.estimate_watts_per_core > 0:
         raise UsageError("--estimate-watts-per-core must be a number > 0")
     if args.plot:
-        _check_output(args.plot, "--plot")
+        from ..plots.schedule import check_output
+
+        check_output(args.plot, "--plot")
     if args.log:
         from ..runs import check_path
 
-        try:
-            check_path(args.log, "--log")
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
+        check_path(args.log, "--log")
 
     monitor = "auto"
     if args.no_telemetry:

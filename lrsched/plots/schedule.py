@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import os
 
+from .._checks import output_file
+
 __all__ = ["schedule", "check_output"]
 
 
-def check_output(path) -> str:
+def check_output(path, what: str = "plot") -> str:
     """Check that a figure can be written to ``path`` (format and folder) before any work.
 
     Raises ``ValueError`` with one line naming the problem.
@@ -32,10 +34,7 @@ def check_output(path) -> str:
             f"cannot write a plot to {path!r}: use one of the extensions "
             + ", ".join("." + f for f in sorted(formats))
         )
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise ValueError(f"cannot write a plot to {path!r}: folder {folder!r} does not exist")
-    return path
+    return output_file(path, what)
 
 
 def _as_list(schedules):
