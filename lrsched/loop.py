@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from . import backend
+from .observers import monitor_for, observers_for
 from .progress import Budget, Progress
 from .result import CORE_COLUMNS, History, Result
 from .spec import parse, spec
@@ -54,22 +55,6 @@ def _as_schedule(schedule):
             f"train: schedule={schedule!r} is a {kind}; pass a schedule or a policy spec"
         )
     return obj
-
-
-def _make_monitor(monitor):
-    """Return ``(monitor, owned)``; ``owned`` monitors are started and stopped here."""
-    if monitor is None:
-        return None, False
-    if isinstance(monitor, str):
-        if monitor != "auto":
-            raise ValueError(f"train: monitor={monitor!r}; use 'auto', None or a Monitor")
-        try:
-            from .telemetry import Monitor
-        except ImportError:
-            return None, False
-        return Monitor(), True
-    running = getattr(monitor, "running", False)
-    return monitor, not running
 
 
 def _default_eval_every(budget: Budget, steps_per_epoch: float, step_seconds: float,
@@ -241,9 +226,9 @@ def train(
             eval_every = _default_eval_every(budget, steps_per_epoch, step_seconds,
                                              0.0 if eval_is_free else eval_seconds)
         eval_every = int(eval_every)
-        observers = _make_observers(progress, log)
+        observers = observers_for(progress, log)
 
-        monitor, owned = _make_monitor(monitor)
+        monitor, owned = monitor_for(monitor, "train")
         if owned:
             monitor.start()
         try:
@@ -286,26 +271,6 @@ def _label(obj) -> str:
         return spec(obj)
     except TypeError:
         return f"<{type(obj).__name__}>"
-
-
-def _make_observers(progress, log) -> list:
-    """Live view and run log; both are called only at history rows, off the clock."""
-    observers = []
-    if hasattr(progress, "row"):  # a configured LiveView (or any observer)
-        observers.append(progress)
-    elif progress:
-        from .live import LiveView
-
-        view = LiveView.auto() if progress == "auto" else LiveView()
-        if view is not None:
-            observers.append(view)
-    if hasattr(log, "row"):  # a configured RunLog, e.g. with alert rules or TensorBoard
-        observers.append(log)
-    elif log is not None:
-        from .runs import RunLog
-
-        observers.append(RunLog(log))
-    return observers
 
 
 def _require_energy(monitor) -> None:
@@ -554,7 +519,7 @@ def _run(problem, optimizer, schedule, budget, params, state, stream, xp, n_samp
 
 
 def _row_array(snapshot):
-    """Telemetry values of a snapshot as a float64 buffer (``nan`` for unavailable)."""
-    row = np.array([np.nan if v is None else float(v) for v in snapshot.row()], dtype=np.float64)
-    return memoryview(row).cast("B").cast("d")
+    """Telemetry values of a snapshot (``row()`` has ``nan`` for unavailable) as a float64
+    buffer that slice-assigns into the history's flat memoryview."""
+    return memoryview(np.asarray(snapshot.row(), dtype=np.float64)).cast("B").cast("d")
 

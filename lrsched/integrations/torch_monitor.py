@@ -35,44 +35,11 @@ import time
 
 import numpy as np
 
+from ..observers import monitor_for, observers_for
 from ..progress import Budget, Progress
 from ..result import CORE_COLUMNS, History, Result
 
 __all__ = ["RunMonitor"]
-
-
-def _make_monitor(monitor):
-    """``(monitor, owned)``; an owned monitor is started and stopped by the RunMonitor."""
-    if monitor is None:
-        return None, False
-    if isinstance(monitor, str):
-        if monitor != "auto":
-            raise ValueError(f"RunMonitor: monitor={monitor!r} is not allowed; "
-                             "use 'auto', None or a Monitor")
-        from ..telemetry import Monitor
-
-        return Monitor(), True
-    return monitor, not getattr(monitor, "running", False)
-
-
-def _make_observers(progress, log, alerts) -> list:
-    observers = []
-    if hasattr(progress, "row"):  # a LiveView (or any observer) given as is
-        observers.append(progress)
-    elif progress:
-        from ..live import LiveView
-
-        kwargs = {"alerts": alerts}
-        view = LiveView.auto(**kwargs) if progress == "auto" else LiveView(**kwargs)
-        if view is not None:
-            observers.append(view)
-    if hasattr(log, "row"):
-        observers.append(log)
-    elif log is not None:
-        from ..runs import RunLog
-
-        observers.append(RunLog(log, alerts=alerts))
-    return observers
 
 
 class RunMonitor:
@@ -198,8 +165,8 @@ class RunMonitor:
             raise RuntimeError("RunMonitor is single-use; make a new one for another run")
         self._entered = True
         self._fraction = self.budget.fraction_function() if self.budget is not None else None
-        self._monitor, self._owned = _make_monitor(self._monitor_arg)
-        self._observers = _make_observers(self._progress_arg, self._log, self._alerts)
+        self._monitor, self._owned = monitor_for(self._monitor_arg, "RunMonitor")
+        self._observers = observers_for(self._progress_arg, self._log, self._alerts)
         try:
             if self._owned:
                 self._monitor.start()
